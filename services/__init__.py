@@ -1,0 +1,1 @@
+"""The platform's services; each is independent and never imports another."""

@@ -1,0 +1,1 @@
+"""User profiles and sports preferences (spec section 2)."""

@@ -1,0 +1,1 @@
+"""What every service shares: settings, Postgres, the bus and its contracts, errors, ids, observability."""

@@ -1,0 +1,151 @@
+"""Kafka adapter: idempotent producer with acks=all, consumer groups committing after the handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.bus import Handler, Message
+from shared.bus.retry import deliver
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaBus:
+    def __init__(
+        self, bootstrap: str, *, topics: Sequence[str], partitions: int = 6, client_id: str = "tanktop"
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._topics = tuple(topics)
+        self._partitions = partitions
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._subscriptions: list[tuple[str, tuple[str, ...], Handler]] = []
+        self._groups: dict[str, list[tuple[AIOKafkaConsumer, asyncio.Task[None]]]] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        await self._ensure_topics()
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+            request_timeout_ms=15000,
+        )
+        await self._producer.start()
+        for group, topics, handler in self._subscriptions:
+            await self._start_consumer(group, topics, handler)
+
+    async def _ensure_topics(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(t, self._partitions, 1) for t in self._topics if t not in existing]
+            if missing:
+                # Another process may create them between our look and our create.
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(missing)
+        finally:
+            await admin.close()
+
+    def subscribe(self, group: str, topics: Sequence[str], handler: Handler) -> None:
+        self._subscriptions.append((group, tuple(topics), handler))
+        if self._producer is not None:
+            starting = asyncio.create_task(self._start_consumer(group, tuple(topics), handler))
+            self._pending.add(starting)
+            starting.add_done_callback(self._pending.discard)
+
+    async def unsubscribe(self, group: str) -> None:
+        self._subscriptions = [s for s in self._subscriptions if s[0] != group]
+        await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._stop_group(self._groups.pop(group, []))
+
+    @staticmethod
+    async def _stop_group(members: list[tuple[AIOKafkaConsumer, asyncio.Task[None]]]) -> None:
+        for _, task in members:
+            task.cancel()
+        await asyncio.gather(*(task for _, task in members), return_exceptions=True)
+        for consumer, _ in members:
+            await consumer.stop()
+
+    async def _start_consumer(self, group: str, topics: tuple[str, ...], handler: Handler) -> None:
+        consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self._client_id}-{group}",
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=500,
+        )
+        await consumer.start()
+        task = asyncio.create_task(self._consume(consumer, group, handler))
+        self._groups.setdefault(group, []).append((consumer, task))
+
+    async def _consume(self, consumer: AIOKafkaConsumer, group: str, handler: Handler) -> None:
+        while not self._stopping.is_set():
+            try:
+                batches = await consumer.getmany(timeout_ms=200)
+            except KafkaError as error:
+                log.warning("bus.poll.failed", group=group, error=str(error))
+                await asyncio.sleep(1)
+                continue
+            for partition, records in batches.items():
+                for record in records:
+                    message = Message(
+                        topic=record.topic,
+                        key=(record.key or b"").decode(),
+                        value=record.value or b"",
+                        partition=record.partition,
+                        offset=record.offset,
+                        headers=tuple(record.headers or ()),
+                    )
+                    await deliver(handler, message, group, self._stopping)
+                # Committed only now: every handler for these records has committed its own transaction.
+                try:
+                    await consumer.commit(
+                        {TopicPartition(partition.topic, partition.partition): records[-1].offset + 1}
+                    )
+                except KafkaError as error:
+                    # A rebalance took the partition; its new owner redelivers, and handlers are idempotent.
+                    log.warning("bus.commit.failed", group=group, error=str(error))
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        if self._producer is None:
+            raise RuntimeError("the bus is not started")
+        futures = [
+            await self._producer.send(m.topic, m.value, key=m.key.encode(), headers=list(m.headers) or None)
+            for m in messages
+        ]
+        await asyncio.gather(*futures)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await asyncio.gather(*self._pending, return_exceptions=True)
+        for members in self._groups.values():
+            await self._stop_group(members)
+        self._groups.clear()
+        if self._producer is not None:
+            await self._producer.stop()
+        self._producer = None
+
+    async def ready(self) -> bool:
+        if self._producer is None:
+            return False
+        try:
+            async with asyncio.timeout(2):
+                await self._producer.client.fetch_all_metadata()
+            return True
+        except (KafkaError, TimeoutError, OSError):
+            return False

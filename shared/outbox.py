@@ -1,0 +1,145 @@
+"""Transactional outbox: a change and its message commit together; a relay publishes them afterwards.
+
+Only the relay holding the schema's advisory lock publishes, in id order, so per-key order holds
+across replicas. A relay that dies between publish and mark-sent republishes on its next pass:
+consumers see a change once or more, never zero times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import orjson
+import structlog
+
+from shared.bus import Bus, Message
+from shared.contracts import Contract
+from shared.db import UNAVAILABLE_ERRORS
+
+log = structlog.get_logger(__name__)
+
+
+async def enqueue(conn: asyncpg.Connection, schema: str, topic: str, key: str, payload: Contract) -> None:
+    """Call inside the transaction that makes the change."""
+    await conn.execute(
+        f"insert into {schema}.outbox (topic, key, payload) values ($1, $2, $3)",
+        topic,
+        key,
+        payload.model_dump(mode="json"),
+    )
+    await conn.execute("select pg_notify($1, '')", _channel(schema))
+
+
+async def enqueue_many(conn: asyncpg.Connection, schema: str, rows: list[tuple[str, str, Contract]]) -> None:
+    if not rows:
+        return
+    await conn.executemany(
+        f"insert into {schema}.outbox (topic, key, payload) values ($1, $2, $3)",
+        [(topic, key, payload.model_dump(mode="json")) for topic, key, payload in rows],
+    )
+    await conn.execute("select pg_notify($1, '')", _channel(schema))
+
+
+def _channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        bus: Bus,
+        *,
+        batch_size: int = 1000,
+        idle_poll_seconds: float = 1.0,
+        keep_sent_seconds: int = 3600,
+        after_publish: Callable[[list[int]], Awaitable[None]] | None = None,
+    ) -> None:
+        self._pool = pool
+        self._schema = schema
+        self._bus = bus
+        self._batch_size = batch_size
+        self._idle_poll_seconds = idle_poll_seconds
+        self._keep_sent_seconds = keep_sent_seconds
+        # Runs after the bus acknowledged and before rows are marked sent: where a crash hurts most.
+        self._after_publish = after_publish
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._on_notify = lambda *_: self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; return how many rows went out (0 when idle or another relay holds the lock)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            locked = await conn.fetchval("select pg_try_advisory_xact_lock(hashtext($1))", f"relay:{self._schema}")
+            if not locked:
+                return 0
+            rows = await conn.fetch(
+                f"select id, topic, key, payload from {self._schema}.outbox where sent_at is null order by id limit $1",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            await self._bus.publish(
+                [Message(topic=r["topic"], key=r["key"], value=orjson.dumps(r["payload"])) for r in rows]
+            )
+            ids = [r["id"] for r in rows]
+            if self._after_publish is not None:
+                await self._after_publish(ids)
+            await conn.execute(f"update {self._schema}.outbox set sent_at = now() where id = any($1::bigint[])", ids)
+            return len(rows)
+
+    async def prune(self) -> None:
+        await self._pool.execute(
+            f"delete from {self._schema}.outbox where sent_at < now() - make_interval(secs => $1)",
+            float(self._keep_sent_seconds),
+        )
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._unlisten()
+
+    async def _listen(self) -> None:
+        if self._listener is None or self._listener.is_closed():
+            self._listener = await self._pool.acquire()
+            await self._listener.add_listener(_channel(self._schema), self._on_notify)
+
+    async def _unlisten(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(*UNAVAILABLE_ERRORS):
+                await self._listener.remove_listener(_channel(self._schema), self._on_notify)
+            with contextlib.suppress(*UNAVAILABLE_ERRORS):
+                await self._pool.release(self._listener)
+            self._listener = None
+
+    async def _run(self) -> None:
+        passes = 0
+        while True:
+            try:
+                await self._listen()
+                self._wake.clear()
+                while await self.publish_pending() == self._batch_size:
+                    pass
+                passes += 1
+                if passes % 600 == 0:
+                    await self.prune()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._idle_poll_seconds):
+                        await self._wake.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # Database or bus down: nothing is lost, the rows wait in the outbox.
+                log.warning("outbox.relay.failed", schema=self._schema, error=f"{type(error).__name__}: {error}")
+                await self._unlisten()
+                await asyncio.sleep(1.0)

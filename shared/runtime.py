@@ -1,0 +1,86 @@
+"""What a service process holds while it runs: its pool, the bus, its outbox relay and consumers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+
+from shared import db
+from shared.bus import Bus, Handler
+from shared.bus.kafka import KafkaBus
+from shared.bus.memory import MemoryBus
+from shared.contracts import ALL_TOPICS
+from shared.migrations import migrate
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    group: str
+    topics: tuple[str, ...]
+    handler: Handler
+
+
+@dataclass
+class Runtime:
+    name: str
+    schema: str
+    pool: asyncpg.Pool
+    bus: Bus
+
+    async def ready(self) -> dict[str, bool]:
+        return {"database": await db.ping(self.pool), "bus": await self.bus.ready()}
+
+
+def create_bus(settings: ServiceSettings, client_id: str) -> Bus:
+    if settings.kafka_bootstrap:
+        return KafkaBus(
+            settings.kafka_bootstrap,
+            topics=ALL_TOPICS,
+            partitions=settings.kafka_partitions,
+            client_id=client_id,
+        )
+    return MemoryBus(partitions=settings.kafka_partitions)
+
+
+@asynccontextmanager
+async def service_runtime(
+    *,
+    name: str,
+    schema: str,
+    migrations_package: str,
+    settings: ServiceSettings,
+    bus: Bus | None = None,
+    subscriptions: Callable[[asyncpg.Pool], Sequence[Subscription]] = lambda _: (),
+) -> AsyncIterator[Runtime]:
+    """A bus passed in is shared (in-process mode), started before and stopped after by its owner."""
+    pool = await db.create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    owns_bus = bus is None
+    active_bus: Bus = bus if bus is not None else create_bus(settings, client_id=name)
+    relay = OutboxRelay(pool, schema, active_bus)
+    groups: list[str] = []
+    try:
+        await migrate(pool, schema, migrations_package)
+        if owns_bus:
+            await active_bus.start()
+        for subscription in subscriptions(pool):
+            active_bus.subscribe(subscription.group, subscription.topics, subscription.handler)
+            groups.append(subscription.group)
+        relay.start()
+        log.info("service.started", service=name, bus=type(active_bus).__name__)
+        yield Runtime(name=name, schema=schema, pool=pool, bus=active_bus)
+    finally:
+        for group in groups:
+            await active_bus.unsubscribe(group)
+        await relay.stop()
+        if owns_bus:
+            await active_bus.stop()
+        await pool.close()
+        log.info("service.stopped", service=name)

@@ -1,0 +1,23 @@
+"""Settings every service process reads; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Required: no default, so a process without a database refuses to start.
+    database_url: str
+    # Empty means the in-process bus of the single-machine default.
+    kafka_bootstrap: str = ""
+    kafka_partitions: int = Field(default=6, ge=1)
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    log_level: str = "info"
+
+
+def prefix(service: str) -> str:
+    return f"TANKTOP_{service.upper()}_"

@@ -1,0 +1,1 @@
+"""The `tanktop` command: run the platform, manage keys, run benchmarks."""

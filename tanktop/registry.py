@@ -1,0 +1,22 @@
+"""The services this platform runs, and where each listens when run as its own process."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str  # exposes create_app(settings, bus=...) and Settings
+    port: int
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+SERVICES: tuple[ServiceSpec, ...] = (ServiceSpec("profiles", "services.profiles.app", 8101),)
+
+GATEWAY_PORT = 8080
