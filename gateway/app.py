@@ -194,10 +194,10 @@ class Gateway:
         rate_headers: list[tuple[bytes, bytes]],
     ) -> int:
         method: str = scope["method"]
+        if route is not None and route.writes_need_admin and method not in READ_METHODS and caller.role != "admin":
+            raise Reply(403, "writing here needs an admin key; this key's role is 'tenant'")
         if route is None or route.service not in self.upstreams:
             raise Reply(404, f"there is no resource at {PUBLIC_PATH_PREFIX}{rest_raw.decode('latin-1')}")
-        if route.writes_need_admin and method not in READ_METHODS and caller.role != "admin":
-            raise Reply(403, "writing here needs an admin key; this key's role is 'tenant'")
         if b"%2f" in rest_raw.lower():
             raise Reply(400, "identifiers cannot contain '/', not even encoded as %2F")
         body = await _read_body(scope, receive, route.max_body)

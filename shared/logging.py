@@ -27,6 +27,11 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    # sys.stderr looked up when a logger is made, not at configure time, so a swapped stream is followed.
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure(level: str = "info") -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     structlog.configure(
@@ -38,7 +43,7 @@ def configure(level: str = "info") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
     # Library loggers (aiokafka, uvicorn errors) go through the same redaction by way of stdlib.

@@ -1,0 +1,1 @@
+"""Benchmark scenarios, one module per service; see tanktop/bench.py."""
