@@ -24,13 +24,15 @@ log = structlog.get_logger(__name__)
 
 async def enqueue(conn: asyncpg.Connection, schema: str, topic: str, key: str, payload: Contract) -> None:
     """Call inside the transaction that makes the change."""
+    # One round trip: the row, and a wake-up for the relay that Postgres delivers at commit.
     await conn.execute(
-        f"insert into {schema}.outbox (topic, key, payload) values ($1, $2, $3)",
+        f"with queued as (insert into {schema}.outbox (topic, key, payload) values ($1, $2, $3)) "
+        "select pg_notify($4, '')",
         topic,
         key,
         payload.model_dump(mode="json"),
+        _channel(schema),
     )
-    await conn.execute("select pg_notify($1, '')", _channel(schema))
 
 
 async def enqueue_many(conn: asyncpg.Connection, schema: str, rows: list[tuple[str, str, Contract]]) -> None:

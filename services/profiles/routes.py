@@ -15,7 +15,7 @@ from shared.tenancy import Tenant
 router = APIRouter()
 
 
-def profiles_of(request: Request) -> Profiles:
+async def profiles_of(request: Request) -> Profiles:
     service: Profiles = request.app.state.profiles
     return service
 
@@ -23,7 +23,7 @@ def profiles_of(request: Request) -> Profiles:
 ProfilesService = Annotated[Profiles, Depends(profiles_of)]
 
 
-def conditions(
+async def conditions(
     if_match: Annotated[str | None, Header()] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Preconditions:
