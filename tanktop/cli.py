@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -64,11 +65,15 @@ def run(
     url = database_url()
     kafka = os.environ.get("TANKTOP_KAFKA_BOOTSTRAP", "")
     platform = build_platform(url, kafka)
-    err.print(
-        f"[bold]Tank Top[/bold] listening on http://{host}:{port}/api/1/{{apikey}}/ "
-        f"({'Kafka ' + kafka if kafka else 'in-process bus'}; API docs at http://{host}:{port}/docs)"
+    where = f"http://{host}:{port}"
+    print(
+        f"Tank Top listening on {where}/api/1/{{apikey}}/ ({'Kafka ' + kafka if kafka else 'in-process bus'})",
+        f"API docs: {where}/docs",
+        "Make a key: .venv/bin/tanktop keys create --tenant myapp   (--role admin may also write the catalog)",
+        sep="\n",
+        file=sys.stderr,
+        flush=True,
     )
-    err.print("Make a key:  .venv/bin/tanktop keys create --tenant myapp   (add --role admin to write the catalog)")
     uvicorn.run(
         platform,
         host=host,

@@ -114,7 +114,7 @@ class Profiles:
         reserved = sorted(key for key in body if key.startswith("_"))
         if reserved:
             raise BadRequest(f"top-level key {reserved[0]!r} is reserved: keys starting with '_' cannot be stored")
-        stored = {**body, "id": ids.to_json(user_id)}
+        stored = {"id": ids.to_json(user_id), **{key: value for key, value in body.items() if key != "id"}}
         if jsonbody.depth(stored) > self._settings.max_profile_depth:
             raise BadRequest(f"the profile is nested more than {self._settings.max_profile_depth} levels deep")
         size = len(orjson.dumps(stored))
