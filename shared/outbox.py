@@ -95,6 +95,18 @@ class OutboxRelay:
             await conn.execute(f"update {self._schema}.outbox set sent_at = now() where id = any($1::bigint[])", ids)
             return len(rows)
 
+    async def requeue_recent(self, seconds: float) -> int:
+        """Mark rows sent in the last `seconds` unsent again, to be republished in their original order.
+
+        For a bus that forgets on restart (the in-process one): what it held undelivered when the
+        process died is sent again. Consumers are idempotent, so what they had already seen changes nothing.
+        """
+        status: str = await self._pool.execute(
+            f"update {self._schema}.outbox set sent_at = null where sent_at > now() - make_interval(secs => $1)",
+            float(seconds),
+        )
+        return int(status.split()[-1])
+
     async def prune(self) -> None:
         await self._pool.execute(
             f"delete from {self._schema}.outbox where sent_at < now() - make_interval(secs => $1)",

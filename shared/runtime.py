@@ -73,6 +73,9 @@ async def service_runtime(
         for subscription in subscriptions(pool):
             active_bus.subscribe(subscription.group, subscription.topics, subscription.handler)
             groups.append(subscription.group)
+        if isinstance(active_bus, MemoryBus):
+            requeued = await relay.requeue_recent(settings.memory_bus_replay_seconds)
+            log.info("outbox.requeued", schema=schema, rows=requeued)
         relay.start()
         log.info("service.started", service=name, bus=type(active_bus).__name__)
         yield Runtime(name=name, schema=schema, pool=pool, bus=active_bus)

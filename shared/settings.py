@@ -14,6 +14,9 @@ class ServiceSettings(BaseSettings):
     # Empty means the in-process bus of the single-machine default.
     kafka_bootstrap: str = ""
     kafka_partitions: int = Field(default=6, ge=1)
+    # With the in-process bus only: changes published this recently are published again at start-up,
+    # since that bus does not outlive its process. Kafka keeps them itself.
+    memory_bus_replay_seconds: float = Field(default=900, ge=0)
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
     log_level: str = "info"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -107,3 +108,38 @@ async def test_a_redelivered_message_changes_nothing(db_pool: asyncpg.Pool, sche
         await handle(message)
     await handle(orjson.dumps({"event_id": "e-2", "tenant": "redelivery"}))
     assert await db_pool.fetchval(f"select n from {schema}.counter where name = 'redelivery'") == 2
+
+
+async def test_in_process_bus_gets_recent_changes_again_after_a_restart(db_pool: asyncpg.Pool, schema: str) -> None:
+    """The in-process bus forgets on restart; the outbox sends what was recent again, in order."""
+    from shared.bus import Message
+    from shared.bus.memory import MemoryBus
+
+    tenant = f"restart-{uuid.uuid4().hex[:8]}"
+    before = MemoryBus(partitions=2)
+    async with db_pool.acquire() as conn, conn.transaction():
+        for version in (1, 2):
+            await outbox.enqueue(conn, schema, PROFILE_CHANGES, f"{tenant}:u", change(tenant, version))
+    while await outbox.OutboxRelay(db_pool, schema, before).publish_pending():
+        pass  # published to a bus whose process then "dies" before anyone consumed them
+
+    after = MemoryBus(partitions=2)
+    relay = outbox.OutboxRelay(db_pool, schema, after)
+    assert await relay.requeue_recent(900) >= 2
+    while await relay.publish_pending():
+        pass
+    seen: list[int] = []
+
+    async def collect(message: Message) -> None:
+        payload = orjson.loads(message.value)
+        if payload["tenant"] == tenant:
+            seen.append(payload["version"])
+
+    after.subscribe("late-consumer", [PROFILE_CHANGES], collect)
+    await after.start()
+    for _ in range(100):
+        if seen == [1, 2]:
+            break
+        await asyncio.sleep(0.05)
+    await after.stop()
+    assert seen == [1, 2]
