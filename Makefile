@@ -35,6 +35,8 @@ stack: install kafka
 bench: install kafka
 	$(BIN)/tanktop bench
 
+demo: install ; $(BIN)/tanktop demo $(DEMO_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

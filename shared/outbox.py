@@ -31,21 +31,28 @@ async def enqueue(conn: asyncpg.Connection, schema: str, topic: str, key: str, p
         topic,
         key,
         payload.model_dump(mode="json"),
-        _channel(schema),
+        channel(schema),
     )
 
 
 async def enqueue_many(conn: asyncpg.Connection, schema: str, rows: list[tuple[str, str, Contract]]) -> None:
+    """Many rows in one statement, numbered in the order given (a key's messages keep their order)."""
     if not rows:
         return
-    await conn.executemany(
-        f"insert into {schema}.outbox (topic, key, payload) values ($1, $2, $3)",
-        [(topic, key, payload.model_dump(mode="json")) for topic, key, payload in rows],
+    await conn.execute(
+        f"with queued as (insert into {schema}.outbox (topic, key, payload) "
+        "select t, k, p from unnest($1::text[], $2::text[], $3::jsonb[]) with ordinality as x(t, k, p, n) "
+        "order by n) "
+        "select pg_notify($4, '')",
+        [topic for topic, _, _ in rows],
+        [key for _, key, _ in rows],
+        [payload.model_dump(mode="json") for _, _, payload in rows],
+        channel(schema),
     )
-    await conn.execute("select pg_notify($1, '')", _channel(schema))
 
 
-def _channel(schema: str) -> str:
+def channel(schema: str) -> str:
+    """Where a schema's relay listens: a statement that writes an outbox row itself notifies this."""
     return f"{schema}_outbox"
 
 
@@ -126,12 +133,12 @@ class OutboxRelay:
     async def _listen(self) -> None:
         if self._listener is None or self._listener.is_closed():
             self._listener = await self._pool.acquire()
-            await self._listener.add_listener(_channel(self._schema), self._on_notify)
+            await self._listener.add_listener(channel(self._schema), self._on_notify)
 
     async def _unlisten(self) -> None:
         if self._listener is not None:
             with contextlib.suppress(*UNAVAILABLE_ERRORS):
-                await self._listener.remove_listener(_channel(self._schema), self._on_notify)
+                await self._listener.remove_listener(channel(self._schema), self._on_notify)
             with contextlib.suppress(*UNAVAILABLE_ERRORS):
                 await self._pool.release(self._listener)
             self._listener = None

@@ -25,7 +25,7 @@ from tanktop.registry import SERVICES
 from tanktop.stack import Stack
 
 # Each module in tanktop/benchmarks exposes `async def run(ctx: BenchContext) -> list[Result]`.
-SCENARIOS = ("tanktop.benchmarks.profiles",)
+SCENARIOS = ("tanktop.benchmarks.profiles", "tanktop.benchmarks.catalog")
 
 
 @dataclass(frozen=True)

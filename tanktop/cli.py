@@ -19,6 +19,7 @@ from gateway import store as gateway_store
 from shared import db
 from shared import logging as platform_logging
 from shared.migrations import migrate
+from tanktop import catalog_cli, demo
 from tanktop.registry import GATEWAY_PORT
 
 app = typer.Typer(no_args_is_help=True, help="Tank Top personalization platform.")
@@ -26,6 +27,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys: create, list, revok
 tenants_app = typer.Typer(no_args_is_help=True, help="Tenant settings.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tenants_app, name="tenants")
+app.add_typer(catalog_cli.app, name="catalog")
+app.command("demo")(demo.command)
 err = Console(stderr=True)
 T = TypeVar("T")
 

@@ -17,6 +17,9 @@ class ServiceSpec:
         return importlib.import_module(self.module)
 
 
-SERVICES: tuple[ServiceSpec, ...] = (ServiceSpec("profiles", "services.profiles.app", 8101),)
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("profiles", "services.profiles.app", 8101),
+    ServiceSpec("catalog", "services.catalog.app", 8103),
+)
 
 GATEWAY_PORT = 8080

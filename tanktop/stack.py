@@ -98,8 +98,9 @@ class Stack:
         self._spawn(name, f"{spec.module}:create_app", self.ports[name], self.service_env(spec))
 
     def start(self) -> None:
-        for spec in SERVICES:
-            self.start_service(spec.name)
+        """Start the services given ports (every service by default), then the gateway in front of them."""
+        for name in self.ports:
+            self.start_service(name)
         self._spawn("gateway", "gateway.app:create_app", self.gateway_port, self.gateway_env())
 
     def kill(self, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -101,25 +102,32 @@ class KafkaBus:
                 log.warning("bus.poll.failed", group=group, error=str(error))
                 await asyncio.sleep(1)
                 continue
-            for partition, records in batches.items():
-                for record in records:
-                    message = Message(
-                        topic=record.topic,
-                        key=(record.key or b"").decode(),
-                        value=record.value or b"",
-                        partition=record.partition,
-                        offset=record.offset,
-                        headers=tuple(record.headers or ()),
-                    )
-                    await deliver(handler, message, group, self._stopping)
-                # Committed only now: every handler for these records has committed its own transaction.
-                try:
-                    await consumer.commit(
-                        {TopicPartition(partition.topic, partition.partition): records[-1].offset + 1}
-                    )
-                except KafkaError as error:
-                    # A rebalance took the partition; its new owner redelivers, and handlers are idempotent.
-                    log.warning("bus.commit.failed", group=group, error=str(error))
+            # Partitions are independent (order is per key, and a key stays on one partition), so their
+            # records are handled side by side, as the in-process bus does: one slow handler's waits on
+            # the database do not hold up every other key.
+            await asyncio.gather(
+                *(self._drain(consumer, group, handler, partition, records) for partition, records in batches.items())
+            )
+
+    async def _drain(
+        self, consumer: AIOKafkaConsumer, group: str, handler: Handler, partition: TopicPartition, records: list[Any]
+    ) -> None:
+        for record in records:
+            message = Message(
+                topic=record.topic,
+                key=(record.key or b"").decode(),
+                value=record.value or b"",
+                partition=record.partition,
+                offset=record.offset,
+                headers=tuple(record.headers or ()),
+            )
+            await deliver(handler, message, group, self._stopping)
+        # Committed only now: every handler for these records has committed its own transaction.
+        try:
+            await consumer.commit({TopicPartition(partition.topic, partition.partition): records[-1].offset + 1})
+        except KafkaError as error:
+            # A rebalance took the partition; its new owner redelivers, and handlers are idempotent.
+            log.warning("bus.commit.failed", group=group, error=str(error))
 
     async def publish(self, messages: Sequence[Message]) -> None:
         if self._producer is None:
