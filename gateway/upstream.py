@@ -61,7 +61,8 @@ class HttpUpstream:
             timeout=self._timeout,
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-            connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=30, ttl_dns_cache=300),
+            # Keep-alive below uvicorn's 5 s, so a pooled connection is never one the service just closed.
+            connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=4, ttl_dns_cache=300),
         )
 
     async def close(self) -> None:

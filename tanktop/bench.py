@@ -25,7 +25,7 @@ from tanktop.registry import SERVICES
 from tanktop.stack import Stack
 
 # Each module in tanktop/benchmarks exposes `async def run(ctx: BenchContext) -> list[Result]`.
-SCENARIOS = ("tanktop.benchmarks.profiles", "tanktop.benchmarks.catalog")
+SCENARIOS = ("tanktop.benchmarks.profiles", "tanktop.benchmarks.events", "tanktop.benchmarks.catalog")
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,8 @@ async def _run(seconds: float, rate: int, workdir: Path) -> None:
     try:
         stack.start()
         key, tenant, admin = await prepare(stack, database_url)
-        connector = aiohttp.TCPConnector(limit=0)
+        # Below uvicorn's 5 s keep-alive, so a pooled connection is never one the server just closed.
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=4)
         async with aiohttp.ClientSession(connector=connector) as session:
             ctx = BenchContext(
                 gateway_url=f"http://127.0.0.1:{stack.gateway_port}",

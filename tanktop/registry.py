@@ -19,6 +19,7 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("profiles", "services.profiles.app", 8101),
+    ServiceSpec("events", "services.events.app", 8102),
     ServiceSpec("catalog", "services.catalog.app", 8103),
 )
 

@@ -41,6 +41,9 @@ class KafkaBus:
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
+            # A partition takes one batch at a time; at the 16 KiB default a relay pass of 1000 rows waits
+            # for several produce round trips in a row. Under the broker's 1 MiB message.max.bytes.
+            max_batch_size=512 * 1024,
             request_timeout_ms=15000,
         )
         await self._producer.start()

@@ -1,0 +1,1 @@
+"""User events on content, channels and sections, published to Kafka (spec section 3)."""
