@@ -25,7 +25,12 @@ from tanktop.registry import SERVICES
 from tanktop.stack import Stack
 
 # Each module in tanktop/benchmarks exposes `async def run(ctx: BenchContext) -> list[Result]`.
-SCENARIOS = ("tanktop.benchmarks.profiles", "tanktop.benchmarks.events", "tanktop.benchmarks.catalog")
+SCENARIOS = (
+    "tanktop.benchmarks.profiles",
+    "tanktop.benchmarks.events",
+    "tanktop.benchmarks.catalog",
+    "tanktop.benchmarks.bookmarks",
+)
 
 
 @dataclass(frozen=True)

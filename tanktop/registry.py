@@ -21,6 +21,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("profiles", "services.profiles.app", 8101),
     ServiceSpec("events", "services.events.app", 8102),
     ServiceSpec("catalog", "services.catalog.app", 8103),
+    ServiceSpec("bookmarks", "services.bookmarks.app", 8104),
 )
 
 GATEWAY_PORT = 8080
