@@ -15,6 +15,7 @@ import asyncpg
 import orjson
 import structlog
 
+from shared.background import BackgroundLoop
 from shared.bus import Bus, Message
 from shared.contracts import Contract
 from shared.db import UNAVAILABLE_ERRORS
@@ -79,8 +80,10 @@ class OutboxRelay:
         # Runs after the bus acknowledged and before rows are marked sent: where a crash hurts most.
         self._after_publish = after_publish
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
+        self._passes = 0
+        # Database or bus down: nothing is lost, the rows wait in the outbox for a later pass.
+        self._loop = BackgroundLoop(f"outbox.relay.{schema}", self._drain, self._await_commits, recover=self._unlisten)
         self._on_notify = lambda *_: self._wake.set()
 
     async def publish_pending(self) -> int:
@@ -123,13 +126,10 @@ class OutboxRelay:
         )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
         await self._unlisten()
 
     async def _listen(self) -> None:
@@ -145,28 +145,20 @@ class OutboxRelay:
                 await self._pool.release(self._listener)
             self._listener = None
 
-    async def _run(self) -> None:
-        passes = 0
-        while True:
-            try:
-                await self._listen()
-                self._wake.clear()
-                while await self.publish_pending() == self._batch_size:
-                    pass
-                passes += 1
-                if passes % 600 == 0:
-                    await self.prune()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._idle_poll_seconds):
-                        await self._wake.wait()
-                    # Woken by a commit: let the commits right behind it join the pass. Under load a pass
-                    # then carries tens of rows instead of a few, and Kafka's work goes by produce
-                    # request: at 1000 single POSTs/s a 20 ms wait halved the broker's CPU (measured).
-                    await asyncio.sleep(self._linger_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # Database or bus down: nothing is lost, the rows wait in the outbox.
-                log.warning("outbox.relay.failed", schema=self._schema, error=f"{type(error).__name__}: {error}")
-                await self._unlisten()
-                await asyncio.sleep(1.0)
+    async def _drain(self) -> None:
+        await self._listen()
+        self._wake.clear()
+        while await self.publish_pending() == self._batch_size:
+            pass
+        self._passes += 1
+        if self._passes % 600 == 0:
+            await self.prune()
+
+    async def _await_commits(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._idle_poll_seconds):
+                await self._wake.wait()
+            # Woken by a commit: let the commits right behind it join the pass. Under load a pass
+            # then carries tens of rows instead of a few, and Kafka's work goes by produce
+            # request: at 1000 single POSTs/s a 20 ms wait halved the broker's CPU (measured).
+            await asyncio.sleep(self._linger_seconds)

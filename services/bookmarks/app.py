@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
-import structlog
 from fastapi import FastAPI
 
 from services.bookmarks import consumer, routes, store
 from services.bookmarks.service import Bookmarks
 from services.bookmarks.settings import Settings
+from shared.background import BackgroundLoop
 from shared.bus import Bus
 from shared.runtime import Subscription, service_runtime
 from shared.service_app import create_service_app
 
-log = structlog.get_logger(__name__)
 _FORGET_EVERY_SECONDS = 3600.0
 
 
@@ -41,31 +39,38 @@ def create_app(settings: Settings | None = None, *, bus: Bus | None = None) -> F
             subscriptions=subscriptions,
         ) as runtime:
             app.state.runtime = runtime
-            sweeper = asyncio.create_task(_sweep_forever(app.state.bookmarks, settings.sweep_seconds))
+            sweep = Sweep(app.state.bookmarks)
+            # The database may be down; the open intervals wait for the next pass.
+            sweeper = BackgroundLoop(
+                "bookmarks.sweep",
+                sweep.one_pass,
+                sweep.pause(settings.sweep_seconds),
+                retry_seconds=settings.sweep_seconds,
+            )
+            sweeper.start()
             try:
                 yield
             finally:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                await sweeper.stop()
 
     app = create_service_app("bookmarks", lifespan=lifespan, routers=[routes.router], log_level=settings.log_level)
     return app
 
 
-async def _sweep_forever(bookmarks: Bookmarks, every: float) -> None:
+class Sweep:
     """Close the viewings nothing closed; once an hour, forget viewing past the horizon."""
-    forgotten_at = 0.0
-    while True:
-        try:
-            while await bookmarks.sweep():
-                pass
-            if time.monotonic() - forgotten_at > _FORGET_EVERY_SECONDS:
-                await bookmarks.forget_old_viewing()
-                forgotten_at = time.monotonic()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            # The database may be down; the open intervals wait for the next pass.
-            log.warning("viewing.sweep.failed", error=f"{type(error).__name__}: {error}")
-        await asyncio.sleep(every)
+
+    def __init__(self, bookmarks: Bookmarks) -> None:
+        self._bookmarks = bookmarks
+        self._forgotten_at = 0.0
+
+    async def one_pass(self) -> None:
+        while await self._bookmarks.sweep():
+            pass
+        if time.monotonic() - self._forgotten_at > _FORGET_EVERY_SECONDS:
+            await self._bookmarks.forget_old_viewing()
+            self._forgotten_at = time.monotonic()
+
+    @staticmethod
+    def pause(seconds: float) -> Callable[[], Awaitable[None]]:
+        return lambda: asyncio.sleep(seconds)

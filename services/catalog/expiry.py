@@ -7,13 +7,13 @@ transaction, so with several replicas each expiry is announced exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import asyncpg
 import structlog
 
 from services.catalog import store
 from services.catalog.changes import Changes
+from shared.background import BackgroundLoop
 
 log = structlog.get_logger(__name__)
 
@@ -38,27 +38,20 @@ class ExpiryWatcher:
         self._pool = pool
         self._interval = interval_seconds
         self._batch = batch
-        self._task: asyncio.Task[None] | None = None
+        # The database may be down; the rows stay due and the next pass takes them.
+        self._loop = BackgroundLoop("catalog.expiry", self._announce, self._pause, retry_seconds=interval_seconds)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                while (announced := await announce_due(self._pool, self._batch)) == self._batch:
-                    log.info("catalog.expiry.announced", count=announced)
-                if announced:
-                    log.info("catalog.expiry.announced", count=announced)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # The database may be down; the rows stay due and the next pass takes them.
-                log.warning("catalog.expiry.failed", error=f"{type(error).__name__}: {error}")
-            await asyncio.sleep(self._interval)
+    async def _announce(self) -> None:
+        while (announced := await announce_due(self._pool, self._batch)) == self._batch:
+            log.info("catalog.expiry.announced", count=announced)
+        if announced:
+            log.info("catalog.expiry.announced", count=announced)
+
+    async def _pause(self) -> None:
+        await asyncio.sleep(self._interval)
