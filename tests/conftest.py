@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
+from aiokafka import AIOKafkaProducer
 
 from gateway import auth
 from gateway import store as gateway_store
@@ -38,6 +39,15 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     broker.start()
     yield broker.bootstrap
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    """For tests that play another service: they publish contract messages to the real broker."""
+    kafka = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.api import ApiKey
 from tests.bookmarks.feed import Feed
-
-
-@pytest.fixture(scope="session")
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
 
 
 @pytest.fixture

@@ -6,25 +6,15 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts import EVENT_CHANGES, INFERRED_EVENTS, InferredEvent
 from tests.api import ApiKey
 from tests.kafka_reader import TopicReader
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 def of_tenant(tenant: str, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
