@@ -60,8 +60,8 @@ async def inferred(feed: Feed, reader: TopicReader, db_pool: asyncpg.Pool, user_
     await feed.schedule(channel, [(day, day + timedelta(minutes=30), "movie", item)])
     await scheduled(db_pool, channel, 1)
     await watch(feed, user_id, ("start", channel, day), ("end", channel, day + timedelta(minutes=10)))
-    payloads = await reader.wait_for(lambda seen: any(p["item_id"] == item for p in seen))
-    mine = [p for p in payloads if p["tenant"] == feed.tenant and p["user_id"] == user_id]
+    payloads = await reader.wait_for(lambda seen: any(p.get("item_id") == item for p in seen))
+    mine = [p for p in payloads if p.get("tenant") == feed.tenant and p["user_id"] == user_id]
     return [(p["item_id"], p["event"], p["value"]) for p in mine if not p["item_id"].startswith("last-")]
 
 
@@ -77,7 +77,7 @@ async def test_an_evening_across_three_slots(
         (channel.b, "seen", None),
         (channel.film, "progress", 10),
     ]
-    events = [p for _, p in reader.seen if p["tenant"] == feed.tenant and p["item_id"] == channel.b]
+    events = [p for _, p in reader.seen if p.get("tenant") == feed.tenant and p["item_id"] == channel.b]
     assert {p["at"] for p in events} == {evening("21:00").isoformat().replace("+00:00", "Z")}
     assert all(p["event_id"].startswith("live-") for p in events)
 
