@@ -36,11 +36,18 @@ def _uvicorn(target: str, port: int) -> list[str]:
     ]
 
 
-def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _tail(log: Path | None, lines: int = 40) -> str:
+    if log is None or not log.exists():
+        return ""
+    return "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"process for port {port} exited with {process.returncode}")
+            # The child's own words say why (a start-up failure is otherwise just "exited with 3").
+            raise RuntimeError(f"process for port {port} exited with {process.returncode}; its log:{_tail(log)}")
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -82,16 +89,17 @@ class Stack:
 
     def _spawn(self, name: str, target: str, port: int, env: dict[str, str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            _uvicorn(target, port),
-            env={**os.environ, **self.extra_env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=paths.ROOT,
-        )
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                _uvicorn(target, port),
+                env={**os.environ, **self.extra_env, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=paths.ROOT,
+            )
         self.processes[name] = process
-        wait_listening(port, process)
+        wait_listening(port, process, log=log_path)
 
     def start_service(self, name: str) -> None:
         spec = next(spec for spec in SERVICES if spec.name == name)
