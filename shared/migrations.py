@@ -33,6 +33,18 @@ create table if not exists {schema}.inbox (
 """
 
 
+async def _has_kit(conn: asyncpg.Connection, schema: str) -> bool:
+    """Looked up, not re-run: `create index if not exists` still waits for a lock that every open outbox
+    insert holds, so a replica restarting on a busy database would stall all writes behind it. The kit
+    runs as one implicit transaction, so its last two objects being there means all of it is."""
+    found = await conn.fetchval(
+        "select to_regclass($1) is not null and to_regclass($2) is not null",
+        f"{schema}.outbox_unsent",
+        f"{schema}.inbox",
+    )
+    return bool(found)
+
+
 def _migration_files(package: str) -> list[tuple[int, str, Traversable]]:
     found = []
     for entry in resources.files(package).joinpath("migrations").iterdir():
@@ -53,7 +65,8 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
                 f"create table if not exists {schema}.schema_migrations "
                 "(version int primary key, name text not null, applied_at timestamptz not null default now())"
             )
-            await conn.execute(_KIT.format(schema=schema))
+            if not await _has_kit(conn, schema):
+                await conn.execute(_KIT.format(schema=schema))
             done = {row["version"] for row in await conn.fetch(f"select version from {schema}.schema_migrations")}
             for version, name, entry in _migration_files(package):
                 if version in done:

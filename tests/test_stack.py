@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -21,7 +21,11 @@ from tests.kafka_reader import TopicReader
 
 
 @pytest.fixture(scope="module")
-def stack(postgres_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+async def stack(
+    postgres_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    # Started and stopped off the event loop: the session's in-process platform runs on it, and a loop
+    # frozen mid-transaction would hold locks the starting processes wait for.
     running = Stack(
         postgres_url,
         kafka_bootstrap,
@@ -29,9 +33,9 @@ def stack(postgres_url: str, kafka_bootstrap: str, tmp_path_factory: pytest.Temp
         service_ports={"profiles": free_port()},
         log_dir=Path(tmp_path_factory.mktemp("stack-logs")),
     )
-    running.start()
+    await asyncio.to_thread(running.start)
     yield running
-    running.stop()
+    await asyncio.to_thread(running.stop)
 
 
 async def test_killed_service_gives_503_then_recovers_with_nothing_lost(
@@ -48,7 +52,7 @@ async def test_killed_service_gives_503_then_recovers_with_nothing_lost(
 
         assert_problem(await http.get(key.path("user/crash0/")), 503)
 
-        stack.start_service("profiles")
+        await asyncio.to_thread(stack.start_service, "profiles")
         deadline = time.monotonic() + 30
         while (await http.get(key.path("user/crash0/"))).status_code != 200:
             assert time.monotonic() < deadline

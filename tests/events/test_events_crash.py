@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -50,7 +50,9 @@ async def api_key_there(own_database: str) -> ApiKey:
 
 
 @pytest.fixture
-def stack(own_database: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
+async def stack(own_database: str, kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    # Started and stopped off the event loop: the session's in-process platform runs on it, and a loop
+    # frozen mid-transaction would hold locks the starting processes wait for.
     running = Stack(
         own_database,
         kafka_bootstrap,
@@ -60,9 +62,9 @@ def stack(own_database: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[S
         # A consumer group of its own: the in-process platform of the other tests keeps theirs.
         extra_env={"TANKTOP_EVENTS_CONSUMER_GROUP": f"events-crash-{uuid.uuid4().hex[:8]}"},
     )
-    running.start()
+    await asyncio.to_thread(running.start)
     yield running
-    running.stop()
+    await asyncio.to_thread(running.stop)
 
 
 class Load:

@@ -143,3 +143,11 @@ async def test_in_process_bus_gets_recent_changes_again_after_a_restart(db_pool:
         await asyncio.sleep(0.05)
     await after.stop()
     assert seen == [1, 2]
+
+
+async def test_a_restart_migrates_while_a_write_is_open(db_pool: asyncpg.Pool, schema: str) -> None:
+    """A replica starting on a live database must not wait for (or hold up) the writes in flight."""
+    async with db_pool.acquire() as writer, writer.transaction():
+        await outbox.enqueue(writer, schema, PROFILE_CHANGES, "open:u", change("open", 1))
+        async with asyncio.timeout(5):
+            assert await migrate(db_pool, schema, "services.profiles") == []
