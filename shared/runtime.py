@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from shared import db
+from shared import db, inbox
+from shared.background import BackgroundLoop
 from shared.bus import Bus, Handler
 from shared.bus.kafka import KafkaBus
 from shared.bus.memory import MemoryBus
@@ -19,6 +21,8 @@ from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
+
+INBOX_PRUNE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,12 @@ class Runtime:
 
     async def ready(self) -> dict[str, bool]:
         return {"database": await db.ping(self.pool), "bus": await self.bus.ready()}
+
+
+async def _prune_inbox(pool: asyncpg.Pool, schema: str, keep_hours: float) -> None:
+    forgotten = await inbox.forget_older_than(pool, schema, keep_hours)
+    if forgotten:
+        log.info("inbox.pruned", schema=schema, rows=forgotten)
 
 
 def create_bus(settings: ServiceSettings, client_id: str) -> Bus:
@@ -65,6 +75,11 @@ async def service_runtime(
     owns_bus = bus is None
     active_bus: Bus = bus if bus is not None else create_bus(settings, client_id=name)
     relay = OutboxRelay(pool, schema, active_bus)
+    inbox_pruner = BackgroundLoop(
+        f"inbox.prune.{schema}",
+        lambda: _prune_inbox(pool, schema, settings.inbox_keep_hours),
+        lambda: asyncio.sleep(INBOX_PRUNE_SECONDS),
+    )
     groups: list[str] = []
     try:
         await migrate(pool, schema, migrations_package)
@@ -77,11 +92,13 @@ async def service_runtime(
             requeued = await relay.requeue_recent(settings.memory_bus_replay_seconds)
             log.info("outbox.requeued", schema=schema, rows=requeued)
         relay.start()
+        inbox_pruner.start()
         log.info("service.started", service=name, bus=type(active_bus).__name__)
         yield Runtime(name=name, schema=schema, pool=pool, bus=active_bus)
     finally:
         for group in groups:
             await active_bus.unsubscribe(group)
+        await inbox_pruner.stop()
         await relay.stop()
         if owns_bus:
             await active_bus.stop()

@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 import pytest
 
-from shared import outbox
+from shared import inbox, outbox
 from shared.bus.kafka import KafkaBus
 from shared.contracts import PROFILE_CHANGES, ProfileChanged
 from shared.inbox import first_delivery
@@ -151,3 +151,17 @@ async def test_a_restart_migrates_while_a_write_is_open(db_pool: asyncpg.Pool, s
         await outbox.enqueue(writer, schema, PROFILE_CHANGES, "open:u", change("open", 1))
         async with asyncio.timeout(5):
             assert await migrate(db_pool, schema, "services.profiles") == []
+
+
+async def test_the_inbox_forgets_only_what_no_broker_can_deliver_again(db_pool: asyncpg.Pool, schema: str) -> None:
+    async with db_pool.acquire() as conn, conn.transaction():
+        assert await first_delivery(conn, schema, "pruned", "old")
+        assert await first_delivery(conn, schema, "pruned", "recent")
+    await db_pool.execute(
+        f"update {schema}.inbox set received_at = now() - interval '9 days' "
+        "where consumer = 'pruned' and message_id = 'old'"
+    )
+    assert await inbox.forget_older_than(db_pool, schema, hours=192) == 1
+    async with db_pool.acquire() as conn, conn.transaction():
+        assert not await first_delivery(conn, schema, "pruned", "recent"), "a recent id still stops a duplicate"
+        assert await first_delivery(conn, schema, "pruned", "old")
