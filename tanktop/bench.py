@@ -1,5 +1,6 @@
 """`make bench`: the production topology on this machine (a process per service, real Kafka and
-PostgreSQL), driven from this process over loopback. Prints requests/s, p50 and p99 per scenario."""
+PostgreSQL) under load from vegeta over loopback; what HTTP answers cannot show (an acknowledged change
+reaching Kafka, a viewing becoming `seen`) is timed from this process. Prints requests/s, p50 and p99."""
 
 from __future__ import annotations
 
@@ -8,37 +9,30 @@ import importlib
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import uvloop
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from gateway import auth
 from shared import db
+from shared.contracts import EVENT_CHANGES
 from shared.migrations import migrate
 from shared.tenancy import TENANT_HEADER
+from tanktop import loadgen
 from tanktop.kafka import KafkaBroker, free_port
+from tanktop.loadgen import Request
 from tanktop.postgres import embedded_server
 from tanktop.registry import SERVICES
 from tanktop.stack import Stack
 
-# Each module in tanktop/benchmarks exposes `async def run(ctx: BenchContext) -> list[Result]`.
-SCENARIOS = (
-    "tanktop.benchmarks.profiles",
-    "tanktop.benchmarks.events",
-    "tanktop.benchmarks.catalog",
-    "tanktop.benchmarks.bookmarks",
-)
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    url: str
-    body: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+# Each module tanktop/benchmarks/<name>.py exposes `async def run(ctx: BenchContext) -> list[Result]`.
+SCENARIOS = ("profiles", "events", "catalog", "bookmarks")
 
 
 RequestFactory = Callable[[int], Request]
@@ -50,17 +44,26 @@ class Result:
     requests: int
     errors: int
     seconds: float
-    latencies_ms: list[float]
+    p50_ms: float
+    p99_ms: float
     note: str = ""
+
+    @classmethod
+    def of(
+        cls, name: str, requests: int, errors: int, seconds: float, latencies_ms: list[float], note: str = ""
+    ) -> Result:
+        """From latencies measured here (the pipeline scenarios time what HTTP answers cannot show)."""
+        return cls(name, requests, errors, seconds, _percentile(latencies_ms, 50), _percentile(latencies_ms, 99), note)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def percentile(self, p: float) -> float:
-        if len(self.latencies_ms) < 2:
-            return self.latencies_ms[0] if self.latencies_ms else float("nan")
-        return statistics.quantiles(self.latencies_ms, n=1000, method="inclusive")[int(p * 10) - 1]
+
+def _percentile(latencies_ms: list[float], p: float) -> float:
+    if len(latencies_ms) < 2:
+        return latencies_ms[0] if latencies_ms else float("nan")
+    return statistics.quantiles(latencies_ms, n=1000, method="inclusive")[int(p * 10) - 1]
 
 
 @dataclass
@@ -89,53 +92,51 @@ class BenchContext:
         ) as response:
             return response.status, await response.read()
 
-    async def throughput(self, name: str, make: RequestFactory, concurrency: int = 32) -> Result:
-        """Closed loop: `concurrency` clients back to back for ctx.seconds."""
-        latencies: list[float] = []
-        errors = 0
-        counter = 0
-        deadline = time.perf_counter() + self.seconds
-
-        async def client() -> None:
-            nonlocal errors, counter
-            while time.perf_counter() < deadline:
-                counter += 1
-                request = make(counter)
-                began = time.perf_counter()
-                try:
-                    status, _ = await self.send(request)
-                    errors += status >= 400
-                except aiohttp.ClientError:
-                    errors += 1
-                latencies.append((time.perf_counter() - began) * 1000)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        return Result(name, len(latencies), errors, time.perf_counter() - began, latencies, f"{concurrency} clients")
+    async def throughput(
+        self, name: str, make: RequestFactory, concurrency: int = 32, distinct: int = 20_000
+    ) -> Result:
+        """Closed loop: `concurrency` clients back to back for ctx.seconds, over `distinct` requests in turn."""
+        report = await loadgen.attack((make(i) for i in range(distinct)), seconds=self.seconds, workers=concurrency)
+        return self._result(name, report, f"{concurrency} clients")
 
     async def fixed_rate(self, name: str, make: RequestFactory, rate: int | None = None) -> Result:
-        """Open loop at a fixed rate; latency counts from when a request was due, so queueing shows."""
+        """Open loop at a fixed rate: a request goes out when due, however many are still unanswered."""
         rate = rate or self.rate
-        total = int(rate * self.seconds)
-        latencies: list[float] = []
-        errors = 0
-        start = time.perf_counter()
+        report = await loadgen.attack(
+            (make(i) for i in range(int(rate * self.seconds))), seconds=self.seconds, rate=rate
+        )
+        return self._result(name, report, f"offered {rate}/s")
 
-        async def one(i: int) -> None:
-            nonlocal errors
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+    @staticmethod
+    def _result(name: str, report: loadgen.Report, note: str) -> Result:
+        return Result(name, report.requests, report.errors, report.seconds, report.p50_ms, report.p99_ms, note)
+
+
+async def settle(ctx: BenchContext, group: str, within: float = 600.0) -> float:
+    """Wait until the consumer group has committed up to the end of the events topic; return the seconds taken.
+
+    A phase that starts while a consumer still works off an earlier phase's backlog measures both at once."""
+    began = time.perf_counter()
+    admin = AIOKafkaAdminClient(bootstrap_servers=ctx.kafka_bootstrap)
+    probe = AIOKafkaConsumer(bootstrap_servers=ctx.kafka_bootstrap)
+    await admin.start()
+    await probe.start()
+    try:
+        [described] = await admin.describe_topics([EVENT_CHANGES])
+        partitions = [TopicPartition(EVENT_CHANGES, p["partition"]) for p in described["partitions"]]
+        ends = await probe.end_offsets(partitions)
+        while time.perf_counter() - began < within:
             try:
-                status, _ = await self.send(make(i))
-                errors += status >= 400
-            except aiohttp.ClientError:
-                errors += 1
-            latencies.append((time.perf_counter() - due) * 1000)
-
-        await asyncio.gather(*(one(i) for i in range(total)))
-        return Result(name, total, errors, time.perf_counter() - start, latencies, f"offered {rate}/s")
+                committed = {tp: meta.offset for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
+            except KafkaError:
+                committed = {}
+            if all(committed.get(tp, 0) >= end for tp, end in ends.items()):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await probe.stop()
+        await admin.close()
+    return time.perf_counter() - began
 
 
 async def prepare(stack: Stack, database_url: str) -> tuple[str, str, str]:
@@ -152,13 +153,11 @@ async def prepare(stack: Stack, database_url: str) -> tuple[str, str, str]:
 def print_results(results: list[Result]) -> None:
     print(f"\n{'scenario':<52} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  note")
     for r in results:
-        print(
-            f"{r.name:<52} {r.requests:>9} {r.errors:>7} {r.rps:>9.0f} {r.percentile(50):>8.2f} "
-            f"{r.percentile(99):>8.2f}  {r.note}"
-        )
+        print(f"{r.name:<52} {r.requests:>9} {r.errors:>7} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}  {r.note}")
 
 
-async def _run(seconds: float, rate: int, workdir: Path) -> None:
+async def _run(seconds: float, rate: int, scenarios: Sequence[str], workdir: Path) -> None:
+    loadgen.ensure_vegeta()  # before anything starts: a first run builds it
     server, database_url = embedded_server(workdir / "postgres")
     broker = KafkaBroker(workdir / "kafka")
     broker.start()
@@ -190,8 +189,9 @@ async def _run(seconds: float, rate: int, workdir: Path) -> None:
                 session=session,
             )
             results: list[Result] = []
-            for module_name in SCENARIOS:
-                scenario: Callable[[BenchContext], Awaitable[list[Result]]] = importlib.import_module(module_name).run
+            for name in scenarios:
+                module = importlib.import_module(f"tanktop.benchmarks.{name}")
+                scenario: Callable[[BenchContext], Awaitable[list[Result]]] = module.run
                 results += await scenario(ctx)
             print_results(results)
     finally:
@@ -200,6 +200,6 @@ async def _run(seconds: float, rate: int, workdir: Path) -> None:
         server.cleanup()
 
 
-def run_bench(seconds: float, rate: int) -> None:
+def run_bench(seconds: float, rate: int, scenarios: Sequence[str] = SCENARIOS) -> None:
     with tempfile.TemporaryDirectory(prefix="tanktop-bench-") as workdir:
-        uvloop.run(_run(seconds, rate, Path(workdir)))
+        uvloop.run(_run(seconds, rate, scenarios, Path(workdir)))

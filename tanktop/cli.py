@@ -159,11 +159,19 @@ def tenants_set_webhook(
 def bench(
     seconds: Annotated[float, typer.Option(help="Length of each measured phase.")] = 5.0,
     rate: Annotated[int, typer.Option(help="Offered load for the fixed-rate latency phase.")] = 500,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this scenario (repeatable): profiles, events, catalog or bookmarks."),
+    ] = None,
 ) -> None:
     """Measure the platform on this machine (real PostgreSQL and Kafka, processes on 127.0.0.1)."""
-    from tanktop.bench import run_bench
+    from tanktop.bench import SCENARIOS, run_bench
 
-    run_bench(seconds=seconds, rate=rate)
+    unknown = set(scenario or ()) - set(SCENARIOS)
+    if unknown:
+        err.print(f"[red]no scenario {', '.join(sorted(unknown))}: choose from {', '.join(SCENARIOS)}[/red]")
+        raise typer.Exit(2)
+    run_bench(seconds=seconds, rate=rate, scenarios=scenario or SCENARIOS)
 
 
 def main() -> None:

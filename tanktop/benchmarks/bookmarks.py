@@ -17,12 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 
-from shared.contracts import EVENT_CHANGES
-from tanktop.bench import BenchContext, Request, Result
+from tanktop.bench import BenchContext, Request, Result, settle
 
 BACKGROUND_RATE = 500  # events a second, single POSTs through the gateway
 PROBES_PER_SECOND = 5
@@ -52,7 +48,7 @@ async def run(ctx: BenchContext) -> list[Result]:
     for start in range(0, len(seeded), 1000):
         await _ok(ctx, Request("POST", ctx.api("events/"), orjson.dumps(seeded[start : start + 1000]), JSON))
     # Earlier scenarios may have left the bookmarks consumer a backlog; measure from an empty one.
-    drained = await _drain(ctx, "bookmarks-events")
+    drained = await settle(ctx, "bookmarks-events")
 
     def background(i: int) -> Request:
         user = f"{run_id}-{random.randrange(USERS)}"
@@ -152,7 +148,7 @@ async def _probes(
             await asyncio.sleep(delay)
         running.append(asyncio.create_task(probe(n)))
     await asyncio.gather(*running)
-    return Result(
+    return Result.of(
         f"live end -> inferred seen in GET event, {BACKGROUND_RATE} events/s",
         len(running),
         errors,
@@ -160,31 +156,6 @@ async def _probes(
         latencies,
         f"{PROBES_PER_SECOND} viewings/s, polled every {POLL_SECONDS * 1000:.0f} ms or {POLL_SHARE:.0%} of the wait",
     )
-
-
-async def _drain(ctx: BenchContext, group: str, within: float = 600.0) -> float:
-    """Wait until the consumer group has committed up to the end of the events topic; return the seconds taken."""
-    began = time.perf_counter()
-    admin = AIOKafkaAdminClient(bootstrap_servers=ctx.kafka_bootstrap)
-    probe = AIOKafkaConsumer(bootstrap_servers=ctx.kafka_bootstrap)
-    await admin.start()
-    await probe.start()
-    try:
-        [described] = await admin.describe_topics([EVENT_CHANGES])
-        partitions = [TopicPartition(EVENT_CHANGES, p["partition"]) for p in described["partitions"]]
-        ends = await probe.end_offsets(partitions)
-        while time.perf_counter() - began < within:
-            try:
-                committed = {tp: meta.offset for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
-            except KafkaError:
-                committed = {}
-            if all(committed.get(tp, 0) >= end for tp, end in ends.items()):
-                break
-            await asyncio.sleep(0.2)
-    finally:
-        await probe.stop()
-        await admin.close()
-    return time.perf_counter() - began
 
 
 async def _put(ctx: BenchContext, path: str, body: dict[str, object]) -> None:

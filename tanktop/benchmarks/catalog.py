@@ -24,9 +24,8 @@ async def run(ctx: BenchContext) -> list[Result]:
     contents = {"movies": [{"id": int(i), **body, "instance": {"price_rent": 349}} for i, body in catalog.movies]}
     began = time.perf_counter()
     status, _ = await ctx.send(Request("POST", ctx.api("ingest/1/", ctx.admin_key), orjson.dumps(contents), admin))
-    ingest = Result(f"ingest of {MOVIES} movies with metadata", 1, int(status != 200), 0, [])
-    ingest.seconds = time.perf_counter() - began
-    ingest.latencies_ms = [ingest.seconds * 1000]
+    seconds = time.perf_counter() - began
+    ingest = Result.of(f"ingest of {MOVIES} movies with metadata", 1, int(status != 200), seconds, [seconds * 1000])
 
     results = [ingest, *await _xmltv(ctx, catalog)]
     movie_ids = [movie_id for movie_id, _ in catalog.movies]
@@ -72,7 +71,7 @@ async def _xmltv(ctx: BenchContext, catalog: demo.DemoCatalog) -> list[Result]:
             else body[:200].decode(errors="replace")
         )
         results.append(
-            Result(
+            Result.of(
                 f"XMLTV import, 20 ch x 7 d, {programmes} programmes ({attempt})",
                 1,
                 int(status != 200),
