@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -74,23 +76,21 @@ def _targets(requests: Iterable[Request]) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
+@dataclass(frozen=True)
+class Answer:
+    url: str
+    status: int  # 0 when no answer came
+    answered_at: float  # Unix time, seconds
+
+
 async def attack(
     requests: Iterable[Request], *, seconds: float, rate: int | None = None, workers: int | None = None
 ) -> Report:
     """Send `requests` (round robin) for `seconds`: at `rate` a second (open loop, as many workers as it
     takes), or with `workers` clients back to back when no rate is given (closed loop)."""
-    vegeta = await asyncio.to_thread(ensure_vegeta)
     with tempfile.TemporaryDirectory(prefix="tanktop-load-") as work:
-        targets, results = Path(work) / "targets.json", Path(work) / "results.bin"
-        targets.write_bytes(_targets(requests))
-        pacing = (
-            [f"-rate={rate}/s"] if rate else ["-rate=0", f"-workers={workers or 32}", f"-max-workers={workers or 32}"]
-        )
-        await _run(
-            str(vegeta), "attack", "-format=json", f"-targets={targets}", f"-duration={seconds}s",
-            "-timeout=30s", f"-output={results}", *pacing,
-        )  # fmt: skip
-        summary = orjson.loads(await _run(str(vegeta), "report", "-type=json", str(results)))
+        results = await _attack(Path(work), requests, seconds, rate, workers)
+        summary = orjson.loads(await _run(str(VEGETA), "report", "-type=json", str(results)))
     codes: dict[str, int] = summary.get("status_codes") or {}
     latencies = summary["latencies"]
     return Report(
@@ -100,6 +100,32 @@ async def attack(
         p50_ms=latencies["50th"] / 1e6,
         p99_ms=latencies["99th"] / 1e6,
     )
+
+
+async def attack_each(requests: Iterable[Request], *, seconds: float, rate: int) -> list[Answer]:
+    """As `attack` at a fixed rate, but when each request was answered: for timing what follows an answer."""
+    with tempfile.TemporaryDirectory(prefix="tanktop-load-") as work:
+        results = await _attack(Path(work), requests, seconds, rate, None)
+        encoded = await _run(str(VEGETA), "encode", "--to=csv", str(results))
+    # Columns: timestamp (ns), code, latency (ns), bytes out, bytes in, error, body, attack, seq, method, url, ...
+    return [
+        Answer(url=row[10], status=int(row[1]), answered_at=(int(row[0]) + int(row[2])) / 1e9)
+        for row in csv.reader(io.StringIO(encoded.decode()))
+    ]
+
+
+async def _attack(
+    work: Path, requests: Iterable[Request], seconds: float, rate: int | None, workers: int | None
+) -> Path:
+    vegeta = await asyncio.to_thread(ensure_vegeta)
+    targets, results = work / "targets.json", work / "results.bin"
+    targets.write_bytes(_targets(requests))
+    pacing = [f"-rate={rate}/s"] if rate else ["-rate=0", f"-workers={workers or 32}", f"-max-workers={workers or 32}"]
+    await _run(
+        str(vegeta), "attack", "-format=json", f"-targets={targets}", f"-duration={seconds}s",
+        "-timeout=30s", f"-output={results}", *pacing,
+    )  # fmt: skip
+    return results
 
 
 async def _run(*command: str) -> bytes:

@@ -10,11 +10,11 @@ import time
 import uuid
 from collections.abc import Callable
 
-import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer
 
 from shared.contracts import EVENT_CHANGES
+from tanktop import loadgen
 from tanktop.bench import BenchContext, Request, RequestFactory, Result, settle
 
 TARGET_RATE = 1000  # single POSTs a second
@@ -74,7 +74,7 @@ async def run(ctx: BenchContext) -> list[Result]:
         batches = await ctx.throughput(
             f"events batch POST of {BATCH} via gateway", batch, concurrency=4, distinct=int(80 * ctx.seconds)
         )
-        answered = time.perf_counter()
+        answered = time.time()
         drained = await watch.until(lambda: watch.count >= (batches.requests - batches.errors) * BATCH, within=120)
     batches.note += (
         f"; {batches.rps * BATCH:.0f} events/s; all on Kafka {drained - answered:.1f} s after the last answer"
@@ -103,7 +103,8 @@ class KafkaWatch:
         self._prefix = prefix
         self._reader: asyncio.Task[None] | None = None
         self._arrival = asyncio.Event()
-        self.first_seen: dict[str, float] = {}  # user id -> when its first change arrived
+        # User id -> when its first change arrived, in Unix time like the load generator's answers.
+        self.first_seen: dict[str, float] = {}
         self.count = 0
 
     async def __aenter__(self) -> KafkaWatch:
@@ -127,7 +128,7 @@ class KafkaWatch:
     async def _read(self) -> None:
         while True:
             for records in (await self._consumer.getmany(timeout_ms=100)).values():
-                now = time.perf_counter()
+                now = time.time()
                 for record in records:
                     user = str(orjson.loads(record.value or b"{}").get("user_id", ""))
                     if user.startswith(self._prefix):
@@ -142,34 +143,23 @@ class KafkaWatch:
                 while not done():
                     self._arrival.clear()
                     await self._arrival.wait()
-        return time.perf_counter()
+        return time.time()
 
 
 async def to_kafka(ctx: BenchContext, run_id: str, rate: int) -> Result:
     """POSTs at a fixed rate, each for a user of its own; the time from each 204 to its change on Kafka."""
-    acked: dict[str, float] = {}
-    errors = 0
     total = int(rate * ctx.seconds)
+    users = [f"{run_id}-k{i}" for i in range(total)]
     async with KafkaWatch(ctx.kafka_bootstrap, f"{run_id}-k") as watch:
-        start = time.perf_counter()
-
-        async def one(i: int) -> None:
-            nonlocal errors
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            user = f"{run_id}-k{i}"
-            try:
-                status, _ = await ctx.send(Request("POST", ctx.api(f"event/{user}/seen/movie/{i % ITEMS}/")))
-            except aiohttp.ClientError:
-                status = 0
-            if status == 204:
-                acked[user] = time.perf_counter()
-            else:
-                errors += 1
-
-        await asyncio.gather(*(one(i) for i in range(total)))
-        seconds = time.perf_counter() - start  # the sending; the wait below is for the stragglers only
+        answers = await loadgen.attack_each(
+            (Request("POST", ctx.api(f"event/{user}/seen/movie/{i % ITEMS}/")) for i, user in enumerate(users)),
+            seconds=ctx.seconds,
+            rate=rate,
+        )
+        # The user is the path segment after "event".
+        acked = {a.url.split("/event/", 1)[1].split("/", 1)[0]: a.answered_at for a in answers if a.status == 204}
+        errors = len(answers) - len(acked)
+        seconds = max(a.answered_at for a in answers) - min(a.answered_at for a in answers) if answers else 0.0
         await watch.until(lambda: acked.keys() <= watch.first_seen.keys(), within=10)
         arrived = dict(watch.first_seen)
     missing = len(acked.keys() - arrived.keys())
@@ -177,7 +167,7 @@ async def to_kafka(ctx: BenchContext, run_id: str, rate: int) -> Result:
     latencies = [max(0.0, (arrived[user] - at) * 1000) for user, at in acked.items() if user in arrived]
     return Result.of(
         f"event POST at {rate}/s: 204 -> on Kafka",
-        total,
+        len(answers),
         errors + missing,
         seconds,
         latencies,
