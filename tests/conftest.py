@@ -7,6 +7,7 @@ but on the Kafka bus, served by uvicorn on a loopback port, so tests call it ove
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -61,7 +62,8 @@ async def db_pool(postgres_url: str) -> AsyncIterator[asyncpg.Pool]:
 async def serve(app: object, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", access_log=False)  # type: ignore[arg-type]
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # Ctrl-C stops pytest, not just this server: the test process keeps its own signal handlers.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -99,7 +99,7 @@ class Feed:
     async def _item(self, item_type: str, item_id: str, *, deleted: bool = False, **facts: Any) -> None:
         change = CatalogItemChanged(
             event_id=uuid.uuid4().hex,
-            item_type=item_type,  # type: ignore[arg-type]
+            item_type=item_type,
             item_id=item_id,
             deleted=deleted,
             item=None if deleted else {"id": item_id},
@@ -115,7 +115,7 @@ class Feed:
             channel_id=channel_id,
             window_start=min(s[0] for s in slots),
             window_end=max(s[1] for s in slots),
-            slots=[ScheduleSlot(start=s[0], stop=s[1], item_type=s[2], item_id=s[3]) for s in slots],  # type: ignore[arg-type]
+            slots=[ScheduleSlot(start=s[0], stop=s[1], item_type=s[2], item_id=s[3]) for s in slots],
             at=datetime.now(UTC),
         )
         await self.send(CATALOG_SCHEDULE_CHANGES, channel_id, change)

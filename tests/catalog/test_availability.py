@@ -239,4 +239,4 @@ async def test_expiry_is_announced_once_with_several_watchers(
         told = mine(await reader.wait_for(lambda ps: len(mine(ps)) >= 80))
         await assert_no_more(reader, mine, 80)
     gone = [p["item_id"] for p in told if p["instance"] is None]
-    assert sorted(gone) == sorted(m["id"] for m in movies)
+    assert sorted(gone) == sorted(str(m["id"]) for m in movies)

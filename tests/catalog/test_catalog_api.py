@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -418,7 +419,7 @@ async def test_bad_input_is_a_clear_4xx(
     client: httpx.AsyncClient, admin_key: ApiKey, unique: str, path: str, body: dict, status: int, mentions: str
 ) -> None:
     rendered = path.format(u=unique)
-    payload = {k: (v.format(u=unique) if isinstance(v, str) else v) for k, v in body.items()}
+    payload: dict[str, Any] = {k: (v.format(u=unique) if isinstance(v, str) else v) for k, v in body.items()}
     if "instances" in payload:
         payload["instances"] = [
             {k: (v.format(u=unique) if isinstance(v, str) else v) for k, v in i.items()} for i in payload["instances"]
@@ -463,7 +464,9 @@ async def test_changes_are_published_once(
     async with TopicReader(kafka_bootstrap, CATALOG_ITEM_CHANGES) as reader:
         items = mine(await reader.wait_for(lambda ps: len(mine(ps)) >= 7))
     # Order holds per item (its key), not across items.
-    told_items = {(p["item_type"], p["item_id"]): [] for p in items}
+    told_items: dict[tuple[str, str], list[tuple[bool, int | None]]] = {
+        (p["item_type"], p["item_id"]): [] for p in items
+    }
     for p in items:
         told_items[(p["item_type"], p["item_id"])].append((p["deleted"], p["runtime"]))
     assert told_items == {

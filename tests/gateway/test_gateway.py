@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -96,7 +97,7 @@ async def test_both_slash_forms_answer_without_redirect(client: httpx.AsyncClien
 async def test_body_over_the_limit_is_413(client: httpx.AsyncClient, api_key: ApiKey) -> None:
     assert_problem(await client.put(api_key.path("user/huge/"), content=b"{" + b" " * 70_000 + b"}"), 413)
 
-    async def chunks() -> object:
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(100):
             yield b" " * 1024
 
