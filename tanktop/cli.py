@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -31,6 +32,20 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.command("demo")(demo.command)
 err = Console(stderr=True)
 T = TypeVar("T")
+
+
+def exit_on_sigterm() -> None:
+    """Let SIGTERM (kill, systemd, docker stop) end the process through its exit hooks, as Ctrl-C does.
+
+    uvicorn shuts down gracefully on SIGTERM and then raises it again; with Python's default handler
+    the process would die there, skipping the hook that stops the embedded PostgreSQL once its last
+    user has gone. The server would then run on with nobody to stop it.
+    """
+
+    def leave(signum: int, _: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
 
 
 def database_url() -> str:
@@ -67,6 +82,7 @@ def run(
 ) -> None:
     """Run the whole platform in one process (embedded PostgreSQL; in-process bus unless Kafka is configured)."""
     platform_logging.configure(os.environ.get("TANKTOP_LOG_LEVEL", "info"))
+    exit_on_sigterm()
     from tanktop.local import build_platform
 
     url = database_url()
@@ -98,6 +114,7 @@ def stack() -> None:
     """Run each service and the gateway as its own process, with real Kafka and PostgreSQL."""
     from tanktop.stack import run_stack
 
+    exit_on_sigterm()
     run_stack()
 
 

