@@ -10,12 +10,16 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from shared.bus import Handler, Message
 from shared.bus.retry import deliver
 
 log = structlog.get_logger(__name__)
+
+# A broker that is not there yet is tried again after 0.5 s, then at doubling waits of at most 5 s.
+RECONNECT_FIRST_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 5.0
 
 
 class KafkaBus:
@@ -31,11 +35,37 @@ class KafkaBus:
         self._groups: dict[str, list[tuple[AIOKafkaConsumer, asyncio.Task[None]]]] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Connect now if the broker answers, else go on trying in the background.
+
+        A service must come up without its broker: its changes wait in the outbox, /readyz reports the
+        bus down, and it joins the broker when that appears, as it rides out one that goes away later.
+        """
         self._stopping.clear()
+        try:
+            await self._connect()
+        except (KafkaError, OSError) as error:
+            log.warning("bus.unreachable", bootstrap=self._bootstrap, error=f"{type(error).__name__}: {error}")
+            self._connecting = asyncio.create_task(self._keep_connecting())
+
+    async def _keep_connecting(self) -> None:
+        delay = RECONNECT_FIRST_SECONDS
+        while not self._stopping.is_set():
+            await asyncio.sleep(delay)
+            try:
+                await self._connect()
+            except (KafkaError, OSError) as error:
+                log.warning("bus.unreachable", bootstrap=self._bootstrap, error=f"{type(error).__name__}: {error}")
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+            else:
+                log.info("bus.connected", bootstrap=self._bootstrap)
+                return
+
+    async def _connect(self) -> None:
         await self._ensure_topics()
-        self._producer = AIOKafkaProducer(
+        producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id,
             enable_idempotence=True,
@@ -46,9 +76,15 @@ class KafkaBus:
             max_batch_size=512 * 1024,
             request_timeout_ms=15000,
         )
-        await self._producer.start()
-        for group, topics, handler in self._subscriptions:
-            await self._start_consumer(group, topics, handler)
+        try:
+            await producer.start()
+            self._producer = producer
+            # Subscriptions made from here on start their own consumers (see subscribe).
+            for group, topics, handler in list(self._subscriptions):
+                await self._start_consumer(group, topics, handler)
+        except BaseException:
+            await self._disconnect(producer)
+            raise
 
     async def _ensure_topics(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
@@ -134,7 +170,7 @@ class KafkaBus:
 
     async def publish(self, messages: Sequence[Message]) -> None:
         if self._producer is None:
-            raise RuntimeError("the bus is not started")
+            raise KafkaConnectionError("not connected to Kafka (yet): the outbox keeps the messages")
         futures = [
             await self._producer.send(m.topic, m.value, key=m.key.encode(), headers=list(m.headers) or None)
             for m in messages
@@ -143,13 +179,21 @@ class KafkaBus:
 
     async def stop(self) -> None:
         self._stopping.set()
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
+            self._connecting = None
         await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._disconnect(self._producer)
+
+    async def _disconnect(self, producer: AIOKafkaProducer | None) -> None:
         for members in self._groups.values():
             await self._stop_group(members)
         self._groups.clear()
-        if self._producer is not None:
-            await self._producer.stop()
         self._producer = None
+        if producer is not None:
+            with contextlib.suppress(KafkaError, OSError):
+                await producer.stop()
 
     async def ready(self) -> bool:
         if self._producer is None:
