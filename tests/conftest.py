@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -57,6 +58,15 @@ async def db_pool(postgres_url: str) -> AsyncIterator[asyncpg.Pool]:
     await migrate(pool, gateway_store.SCHEMA, "gateway")
     yield pool
     await pool.close()
+
+
+@pytest.fixture
+async def own_database(postgres_url: str, db_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """A database of the test's own: no relay of the session's platform can publish its outbox rows."""
+    name = f"own_{uuid.uuid4().hex[:10]}"
+    await db_pool.execute(f"create database {name}")
+    yield urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}"))
+    await db_pool.execute(f"drop database {name} with (force)")
 
 
 async def serve(app: object, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:

@@ -19,10 +19,11 @@ from tests.conftest import serve
 from tests.kafka_reader import TopicReader
 
 
-async def test_a_service_started_before_its_broker_catches_up_by_itself(postgres_url: str, tmp_path: Path) -> None:
+async def test_a_service_started_before_its_broker_catches_up_by_itself(own_database: str, tmp_path: Path) -> None:
     broker = KafkaBroker(tmp_path / "late-broker")  # its ports are chosen now; nothing listens on them yet
     tenant = f"late-{uuid.uuid4().hex[:8]}"
-    app = create_app(Settings(database_url=postgres_url, kafka_bootstrap=broker.bootstrap))
+    # A database of its own, so only this service's relay can publish the change, and only to this broker.
+    app = create_app(Settings(database_url=own_database, kafka_bootstrap=broker.bootstrap))
     port = free_port()
     server, serving = await serve(app, port)
     try:

@@ -9,9 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 
@@ -26,15 +24,6 @@ from tests.api import ApiKey
 from tests.kafka_reader import TopicReader
 
 USERS = 8
-
-
-@pytest.fixture
-async def own_database(postgres_url: str, db_pool: asyncpg.Pool) -> AsyncIterator[str]:
-    """A database of this test's own, so no other events relay in the test session can publish for it."""
-    name = f"crash_{uuid.uuid4().hex[:10]}"
-    await db_pool.execute(f"create database {name}")
-    yield urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}"))
-    await db_pool.execute(f"drop database {name} with (force)")
 
 
 @pytest.fixture
